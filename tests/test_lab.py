@@ -36,16 +36,27 @@ def test_make_lab_serves_jupyterlab():
                 break
             except OSError:
                 time.sleep(0.5)
-        assert page is not None, proc.stdout.read1().decode() if proc.poll() is not None else "no answer"
+        if page is None:
+            said = proc.stdout.read1().decode() if proc.poll() is not None else ""
+            raise AssertionError(f"JupyterLab did not answer on {base}: {said}")
         assert "JupyterLab" in page
         with urllib.request.urlopen(f"{base}/api/contents", timeout=10) as r:
             names = {item["name"] for item in json.load(r)["content"]}
         assert "01_tensors_pytorch.ipynb" in names, names  # served from notebooks/
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+        _stop(proc)
+
+
+def _stop(proc):
+    """Stop make and the JupyterLab it started (one process group)."""
+    for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
         try:
-            proc.wait(timeout=30)
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break  # the group is gone already
+        try:
+            proc.wait(timeout=wait)
+            break
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        proc.stdout.close()
+            continue
+    proc.stdout.close()

@@ -51,14 +51,16 @@ try:
 except ImportError:
     IN_COLAB = False
 
-REPO_URL = os.environ.get("NN_BASICS_REPO", "{REPO_URL}")
+REPO_URL = os.environ.get("NN_BASICS_REPO",
+                          "{REPO_URL}")
 _here = Path.cwd()
 ROOT = next((p for p in [_here, *_here.parents, _here / "nn-basics"]
              if (p / "utils" / "__init__.py").is_file()), None)
 if ROOT is None and IN_COLAB:
     ROOT = _here / "nn-basics"
     _git = subprocess.run(["git", "clone", "--quiet", "--depth", "1",
-                           REPO_URL, str(ROOT)], capture_output=True, text=True)
+                           REPO_URL, str(ROOT)],
+                          capture_output=True, text=True)
     if _git.returncode != 0:
         raise RuntimeError(f"Не удалось скачать курс из {{REPO_URL}}: "
                            f"{{_git.stderr.strip()}}. Проверьте интернет.")

@@ -119,9 +119,12 @@ def _download(url: str, part: Path) -> None:
     import pooch
     from tqdm.auto import tqdm
 
-    bar = tqdm(desc=f"Загрузка {part.name.removesuffix('.part')}", unit="B",
-               unit_scale=True, leave=False)
-    downloader = pooch.HTTPDownloader(progressbar=bar, timeout=TIMEOUT)
+    # total=1 until pooch sets it from Content-Length: a tqdm without a total
+    # cannot be tested for truth, which pooch does.
+    bar = tqdm(total=1, desc=f"Загрузка {part.name.removesuffix('.part')}",
+               unit="B", unit_scale=True, leave=False)
+    downloader = pooch.HTTPDownloader(progressbar=bar, chunk_size=1 << 16,
+                                      timeout=TIMEOUT)
     try:
         downloader(url, str(part), None)
     finally:
@@ -147,9 +150,26 @@ def _describe(err: Exception) -> str:
         return f"сервер ответил HTTP {err.response.status_code}"
     if isinstance(err, requests.Timeout):
         return f"сервер не ответил за {TIMEOUT} с"
+    if isinstance(err, requests.exceptions.ChunkedEncodingError):
+        return "соединение оборвалось посреди загрузки (файл недокачан)"
     if isinstance(err, requests.ConnectionError):
         return "нет соединения с сервером (нет интернета или адрес недоступен)"
+    if isinstance(err, PermissionError):
+        return (f"нет прав на запись в {Path(err.filename or '').parent} "
+                f"(другую папку для данных задаёт переменная {DATA_ENV})")
+    if isinstance(err, OSError):
+        return f"ошибка записи на диск: {err.strerror or err}"
     return f"{type(err).__name__}: {err}"
+
+
+def _worth_retrying(err: Exception) -> bool:
+    """Connection trouble and server errors may pass; a 404 or a disk
+    without write permission will not."""
+    import requests
+
+    if isinstance(err, requests.HTTPError) and err.response is not None:
+        return err.response.status_code >= 500
+    return isinstance(err, requests.RequestException)
 
 
 def fetch(remote: Remote, sources: list[str], data_dir: Path,
@@ -187,12 +207,12 @@ def fetch(remote: Remote, sources: list[str], data_dir: Path,
             except BadFile as err:       # a wrong file will not get better
                 tried.append(f"{source}: {err}")
                 break
-            except Exception as err:     # network, disk: worth another try
-                if attempt == RETRIES:
-                    tried.append(f"{source}: {_describe(err)} "
-                                 f"(попыток: {RETRIES})")
-                else:
-                    time.sleep(RETRY_PAUSE * 2 ** (attempt - 1))
+            except Exception as err:     # network, disk
+                if attempt == RETRIES or not _worth_retrying(err):
+                    tries = f" (попыток: {attempt})" if attempt > 1 else ""
+                    tried.append(f"{source}: {_describe(err)}{tries}")
+                    break
+                time.sleep(RETRY_PAUSE * 2 ** (attempt - 1))
     return None
 
 
@@ -376,7 +396,7 @@ def load_notmnist(data_dir=None, mirror=None, verbose=True):
             result = _load_cache(cache)
             X8, y, classes, skipped, source = result
             where = f"кэш {cache}"
-        except (OSError, ValueError, KeyError) as err:
+        except Exception as err:  # noqa: BLE001 — any damage: rebuild the cache
             tried.append(f"кэш {cache}: повреждён ({err}), пересоздаю")
             result = None
     else:

@@ -215,12 +215,14 @@ def plot_graph(edges: Sequence[tuple[str, str]], *, title="Вычислител�
            for i, n in enumerate(col)}
     width = max(columns) + 1
     ax = _axes(ax, figsize=(2.4 * width, 3))
-    for s, t in edges:
+    boxes = {n: ax.text(x, y, n, ha="center", va="center", fontsize=9,
+                        bbox=dict(boxstyle="round", fc="lightyellow", ec="grey"))
+             for n, (x, y) in pos.items()}
+    for s, t in edges:  # arrows end at the label boxes, however wide they are
         ax.annotate("", xy=pos[t], xytext=pos[s],
-                    arrowprops=dict(arrowstyle="->", shrinkA=22, shrinkB=22))
-    for n, (x, y) in pos.items():
-        ax.text(x, y, n, ha="center", va="center", fontsize=9,
-                bbox=dict(boxstyle="round", fc="lightyellow", ec="grey"))
+                    arrowprops=dict(arrowstyle="->", shrinkA=1, shrinkB=1,
+                                    patchA=boxes[s].get_bbox_patch(),
+                                    patchB=boxes[t].get_bbox_patch()))
     ax.set_xlim(-0.6, width - 0.4)
     ys = [y for _, y in pos.values()]
     ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)

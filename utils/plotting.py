@@ -19,13 +19,16 @@ def _axes(ax, figsize=(6, 4)):
 
 
 def plot_curves(curves: Mapping[str, Sequence[float]], *, xlabel="эпоха",
-                ylabel="функция потерь", title=None, logy=False, ax=None):
+                ylabel="функция потерь", title=None, logy=False, start=1,
+                ax=None):
     """Curves against epochs (or steps): e.g. ``{"обучение": [...],
-    "валидация": [...]}``.  Non-finite values (a diverged run) are dropped."""
+    "валидация": [...]}``; the first value is drawn at x = ``start`` (1 for
+    epochs, 0 for a loss recorded before the first step).  Non-finite values
+    (a diverged run) are dropped."""
     ax = _axes(ax)
     for label, values in curves.items():
         y = np.asarray(values, dtype=float)
-        x = np.arange(1, len(y) + 1)
+        x = np.arange(start, start + len(y))
         ok = np.isfinite(y)
         ax.plot(x[ok], y[ok], label=label)
     ax.set_xlabel(xlabel)

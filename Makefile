@@ -23,7 +23,7 @@ endif
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install lab test test-utils test-notebooks outputs stamp clean
+.PHONY: install lab test test-utils test-notebooks outputs stamp figures benchmark clean
 
 install: $(STAMP)
 
@@ -63,6 +63,15 @@ outputs: $(STAMP)
 # Stamp the shared top (badges, Colab bootstrap) into every notebook.
 stamp: $(STAMP)
 	$(PY) -m tools.stamp_notebooks
+
+# Redraw the figures the lessons' prose shows (images/).
+figures: $(STAMP)
+	$(PY) -m tools.make_figures
+
+# Lesson 05's measurement: the course sources' pipeline against both tracks'
+# final models on one split of the notMNIST sample (accuracy, training time).
+benchmark: $(STAMP)
+	$(PY) -m tools.benchmark_notmnist
 
 clean:
 	rm -rf $(VENV) .pytest_cache

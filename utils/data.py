@@ -340,7 +340,7 @@ def _from_archive(sources: list[str], data_dir: Path, tried: list[str]):
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     X, y, classes, skipped = read_letter_folders(folder)
-    return X, y, classes, skipped, str(archive)
+    return X, y, classes, skipped, _shown(archive)
 
 
 def _from_idx(sources: list[str], data_dir: Path, tried: list[str]):
@@ -358,7 +358,8 @@ def _from_idx(sources: list[str], data_dir: Path, tried: list[str]):
     if len(X) != len(y) or X.shape[1:] != (28, 28) or y.max(initial=0) >= 10:
         raise BadFile("файлы IDX не согласованы: "
                       f"{X.shape} изображений, {y.shape} меток")
-    return X, y, CLASSES, 0, f"выборка в формате IDX из {found[0].parent}"
+    where = _shown(found[0].parent)
+    return X, y, CLASSES, 0, f"выборка в формате IDX из {where}"
 
 
 def _save_cache(path: Path, X, y, classes, source: str, skipped: int) -> None:
@@ -395,7 +396,7 @@ def load_notmnist(data_dir=None, mirror=None, verbose=True):
         try:
             result = _load_cache(cache)
             X8, y, classes, skipped, source = result
-            where = f"кэш {cache}"
+            where = f"кэш {_shown(cache)}"
         except Exception as err:  # noqa: BLE001 — any damage: rebuild the cache
             tried.append(f"кэш {cache}: повреждён ({err}), пересоздаю")
             result = None
@@ -438,6 +439,14 @@ def load_notmnist(data_dir=None, mirror=None, verbose=True):
               f"({counts.min()}–{counts.max()} на класс); источник: {where}"
               + (f"; пропущено нечитаемых файлов: {skipped}" if skipped else ""))
     return X8.astype(np.float32) / 255.0, y.astype(np.int64), classes
+
+
+def _shown(path: Path) -> str:
+    """A path as a learner should see it: relative to the course if inside."""
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _unavailable_message(data_dir: Path, tried: list[str]) -> str:

@@ -961,3 +961,18 @@ def test_make_wave_is_deterministic():
     assert np.all(np.diff(x1) >= 0) and x1.min() >= -3 and x1.max() <= 3
     x0, y0 = D.make_wave(n=50, noise=0.0, seed=3)
     np.testing.assert_allclose(y0, D.wave(x0), atol=1e-6)
+
+
+def test_file_url_mirror_is_a_local_folder(monkeypatch, tmp_path, files):
+    """``NN_BASICS_MIRROR=file:///…`` reads the folder, no HTTP involved."""
+    mirror = tmp_path / "mirror dir"
+    mirror.mkdir()
+    (mirror / IMAGES_NAME).write_bytes(files.images)
+    (mirror / LABELS_NAME).write_bytes(files.labels)
+    monkeypatch.setattr(D, "IDX_IMAGES", remote(IMAGES_NAME, files.images, []))
+    monkeypatch.setattr(D, "IDX_LABELS", remote(LABELS_NAME, files.labels, []))
+    monkeypatch.setattr(D, "ARCHIVE", replace(D.ARCHIVE, urls=()))
+    monkeypatch.setattr(D, "_download", lambda *a: pytest.fail("no download"))
+    X, y, classes = D.load_notmnist(data_dir=tmp_path / "data",
+                                    mirror=mirror.as_uri(), verbose=False)
+    assert X.shape == (N_IDX, 28, 28) and classes == LETTERS

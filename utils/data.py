@@ -111,7 +111,16 @@ def verify(path: Path, remote: Remote) -> None:
 # ---------------------------------------------------------------- fetching
 
 def _is_url(base: str) -> bool:
-    return base.startswith(("http://", "https://", "file://"))
+    return base.startswith(("http://", "https://"))
+
+
+def _local_path(mirror: str) -> str:
+    """``file:///srv/notmnist`` -> ``/srv/notmnist``; other values as given."""
+    if mirror.startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        return unquote(urlparse(mirror).path)
+    return mirror
 
 
 def _download(url: str, part: Path) -> None:
@@ -389,6 +398,8 @@ def load_notmnist(data_dir=None, mirror=None, verbose=True):
     """
     data_dir = Path(data_dir) if data_dir is not None else data_dir_default()
     mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV) or None
+    if mirror:
+        mirror = _local_path(mirror)
     cache = data_dir / CACHE_NAME
     tried: list[str] = []
     result = None

@@ -116,7 +116,6 @@ def seed_everything(seed: int = 0, deterministic: bool = False) -> None:
     """
     random.seed(seed)
     np.random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     if "torch" in sys.modules:
         import torch
 

@@ -402,18 +402,16 @@ def load_notmnist(data_dir=None, mirror=None, verbose=True):
         mirror = _local_path(mirror)
     cache = data_dir / CACHE_NAME
     tried: list[str] = []
-    result = None
+    found = None  # (X uint8, y, classes, skipped, source)
     if cache.is_file():
         try:
-            result = _load_cache(cache)
-            X8, y, classes, skipped, source = result
+            found = _load_cache(cache)
             where = f"кэш {_shown(cache)}"
         except Exception as err:  # noqa: BLE001 — any damage: rebuild the cache
             tried.append(f"кэш {cache}: повреждён ({err}), пересоздаю")
-            result = None
     else:
         tried.append(f"кэш {cache}: нет файла")
-    if result is None:
+    if found is None:
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -427,7 +425,6 @@ def load_notmnist(data_dir=None, mirror=None, verbose=True):
             (_from_idx, [mirror]),
         ] if mirror else []
         plans += [(_from_archive, list(ARCHIVE.urls)), (_from_idx, [])]
-        found = None
         for reader, sources in plans:
             try:
                 found = reader(sources, data_dir, tried)
@@ -437,13 +434,13 @@ def load_notmnist(data_dir=None, mirror=None, verbose=True):
                 break
         if found is None:
             raise DataUnavailable(_unavailable_message(data_dir, tried))
-        X8, y, classes, skipped, source = found
-        where = source
+        X8, y, classes, skipped, where = found
         try:
-            _save_cache(cache, X8, y, classes, source, skipped)
+            _save_cache(cache, X8, y, classes, where, skipped)
         except OSError as err:
             print(f"Кэш не сохранён ({err}): в следующий раз данные будут "
                   "прочитаны из источника заново.")
+    X8, y, classes, skipped, _ = found
     if verbose:
         counts = np.bincount(y, minlength=len(classes))
         print(f"notMNIST: {len(y)} изображений, {len(classes)} классов "

@@ -23,7 +23,7 @@ endif
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install lab test test-utils test-notebooks outputs stamp figures benchmark clean
+.PHONY: install lab test test-full test-utils test-notebooks outputs stamp figures benchmark clean
 
 install: $(STAMP)
 
@@ -50,6 +50,11 @@ lab: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Every notebook under nbval in full mode, as a learner runs it: every
+# full-mode assert and every stored-output comparison (about 10 min on 2 cores).
+test-full: $(STAMP)
+	$(PY) -m pytest notebooks --full-mode $(PYTEST_ARGS)
+
 test-utils: $(STAMP)
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
@@ -75,3 +80,46 @@ benchmark: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# ---- The course website (issue 16) -------------------------------------------
+# `make site` renders the committed notebooks as a static site (Sphinx +
+# MyST-NB, nothing is executed) into _build/site; `make test-site` reads it in
+# headless Chromium.  Their packages (requirements-site.txt) go into the same
+# .venv, without torch or TensorFlow.
+SITE_STAMP := $(VENV)/.site-installed
+SITE_SRC   := _build/site-src
+SITE_OUT   := _build/site
+SPHINXOPTS ?=
+
+.PHONY: site test-site
+
+$(SITE_STAMP): requirements-site.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements-site.txt
+	touch $(SITE_STAMP)
+
+# The sources are laid out as the site has them (README.md beside index.md,
+# notebooks/, images/); warnings (a broken link, a missing image) fail the build.
+site: $(SITE_STAMP)
+	rm -rf $(SITE_SRC) $(SITE_OUT) _build/site-doctrees
+	mkdir -p $(SITE_SRC)
+	cp -p site/index.md README.md $(SITE_SRC)/
+	cp -Rp notebooks images $(SITE_SRC)/
+	$(PY) -m sphinx -b html -c site -d _build/site-doctrees -q -W --keep-going \
+	  $(SPHINXOPTS) $(SITE_SRC) $(SITE_OUT)
+	@echo "Сайт собран: $(SITE_OUT)/index.html"
+
+# Chromium and chromedriver come from the OS packages: installed here when
+# missing and we are root with apt-get, otherwise a message says what to do.
+test-site: site
+	@if [ -z "$$NN_CHROMIUM$$NN_CHROMEDRIVER" ] && ! { command -v chromedriver && \
+	    { command -v chromium || command -v chromium-browser || command -v google-chrome; }; } >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "test-site: ставлю chromium и chromium-driver из пакетов ОС"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else \
+	    echo "test-site: нужны Chromium и chromedriver. Поставьте их (Debian/Ubuntu: sudo apt-get install chromium chromium-driver) или задайте пути в NN_CHROMIUM и NN_CHROMEDRIVER." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	$(PY) -m pytest site/tests -p no:cacheprovider -o addopts= $(PYTEST_ARGS)

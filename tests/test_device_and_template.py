@@ -67,6 +67,12 @@ def test_template_check_catches_an_edited_bootstrap(tmp_path):
     assert any("bootstrap" in p for p in found) and any("badge" in p for p in found)
     assert tmpl.stamp(copy) is True
     assert tmpl.problems(copy) == []
+    nb = nbformat.read(copy, as_version=4)
+    del nb.cells[tmpl.setup_cell_index(nb)].metadata["jupyter"]
+    nbformat.write(nb, copy)
+    assert any("not folded" in p for p in tmpl.problems(copy))
+    assert tmpl.stamp(copy) is True
+    assert tmpl.problems(copy) == []
     assert tmpl.stamp(copy) is False  # idempotent
 
 

@@ -47,13 +47,42 @@ def test_confusion_matrix_counts():
     assert russian(ax.get_xlabel()) and russian(ax.get_title())
 
 
+def _contour_sets(ax):
+    from matplotlib.contour import ContourSet
+    return [c for c in ax.collections if isinstance(c, ContourSet)]
+
+
 def test_decision_boundary_accepts_labels_and_probabilities():
     X = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
     y = np.array([0, 1, 1, 0])
-    ax = plotting.plot_decision_boundary(lambda g: (g[:, 1] > 0.5).astype(int), X, y)
+    seen = []
+
+    def labels(g):
+        seen.append(g)
+        return (g[:, 1] > 0.5).astype(int)
+
+    ax = plotting.plot_decision_boundary(labels, X, y, resolution=50)
     assert russian(ax.get_title())
-    ax = plotting.plot_decision_boundary(lambda g: 1 / (1 + np.exp(-g[:, 1])), X, y)
-    ax = plotting.plot_decision_boundary(lambda g: np.c_[g[:, 0], g[:, 1]], X, y)
+    grid = seen[0]
+    assert grid.shape == (50 * 50, 2)  # the plane around the data, with a margin
+    np.testing.assert_allclose(grid.min(axis=0), [-0.1, -0.1])
+    np.testing.assert_allclose(grid.max(axis=0), [1.1, 1.1])
+    assert len(_contour_sets(ax)) == 1  # labels: filled regions, no p = 0.5 line
+    assert ax.collections[-1].get_offsets().shape == (4, 2)  # the points
+
+    # probabilities of class 1: the black line p = 0.5 lies at x2 = 0.5
+    ax = plotting.plot_decision_boundary(
+        lambda g: 1 / (1 + np.exp(-20 * (g[:, 1] - 0.5))), X, y, resolution=50)
+    line = _contour_sets(ax)[-1]
+    assert list(line.levels) == [0.5]
+    ys = np.concatenate([p.vertices[:, 1] for p in line.get_paths() if len(p.vertices)])
+    assert ys.size and np.abs(ys - 0.5).max() < 0.02
+
+    # class scores (n, 2): the best class is taken, so no p = 0.5 line either
+    ax = plotting.plot_decision_boundary(lambda g: np.c_[g[:, 0], g[:, 1]], X, y,
+                                         resolution=50)
+    filled = _contour_sets(ax)
+    assert len(filled) == 1 and min(filled[0].levels) <= 0 <= 1 <= max(filled[0].levels)
 
 
 def test_loss_surface_with_paths():

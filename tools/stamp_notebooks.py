@@ -1,13 +1,16 @@
 """Stamp the shared top of every notebook from one template, or check it.
 
-Every notebook starts with the same three pieces:
+Every notebook starts with the same pieces:
 
 * cell 0 (markdown): ``# <title>``, then the badge line, which is generated
   here from the file name: "Open in Colab" for this notebook and a link to the
   twin in the other framework;
 * cell 1 (markdown): ``## О чём этот ноутбук`` with the notebook's own bullets;
-* cell 3 (code, after a ``## Подготовка`` heading): the setup cell, which
-  starts with the Colab bootstrap :data:`BOOTSTRAP`, identical everywhere.
+* after a ``## Подготовка`` heading, the first code cell: the environment
+  bootstrap :data:`BOOTSTRAP`, identical everywhere and folded
+  (:data:`FOLDED`): JupyterLab hides its source, Colab shows only its
+  ``# @title`` line.  The next code cell holds every import of the lesson and
+  the one after it the device and the seed; those two are the lesson's own.
 
 Usage::
 
@@ -34,12 +37,14 @@ REPO_URL = f"https://github.com/{GITHUB_REPO}.git"
 
 FRAMEWORKS = {"pytorch": "PyTorch", "tensorflow": "TensorFlow"}
 
-BOOTSTRAP_BEGIN = "# extra code – подготовка окружения: одинакова во всех ноутбуках,"
-BOOTSTRAP_END = "# конец подготовки окружения"
+#: The one line of the bootstrap that a reader sees (Colab shows it as the
+#: title of the folded form).
+BOOTSTRAP_TITLE = ("# @title Подготовка окружения: находит папку курса, "
+                   "в Colab скачивает её")
 
-BOOTSTRAP = f'''{BOOTSTRAP_BEGIN}
-# её вставляет tools/stamp_notebooks.py. Локально находит папку курса; в Colab
-# скачивает репозиторий (адрес можно заменить переменной NN_BASICS_REPO).
+BOOTSTRAP = f'''{BOOTSTRAP_TITLE}
+# вспомогательный код – одинаков во всех ноутбуках, его вставляет
+# tools/stamp_notebooks.py; адрес курса меняет переменная NN_BASICS_REPO.
 import os
 import subprocess
 import sys
@@ -51,8 +56,7 @@ try:
 except ImportError:
     IN_COLAB = False
 
-REPO_URL = os.environ.get("NN_BASICS_REPO",
-                          "{REPO_URL}")
+REPO_URL = os.environ.get("NN_BASICS_REPO", "{REPO_URL}")
 _here = Path.cwd()
 ROOT = next((p for p in [_here, *_here.parents, _here / "nn-basics"]
              if (p / "utils" / "__init__.py").is_file()), None)
@@ -73,8 +77,11 @@ if ROOT is None:
     raise RuntimeError("Не найдена папка курса с пакетом utils: откройте "
                        "ноутбук из папки notebooks/ репозитория или в Colab.")
 if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-{BOOTSTRAP_END}'''
+    sys.path.insert(0, str(ROOT))'''
+
+#: Cell metadata that folds the bootstrap: JupyterLab hides the source,
+#: Colab shows the cell as a form with its ``# @title`` only.
+FOLDED = {"cellView": "form", "jupyter": {"source_hidden": True}}
 
 
 def twin_name(name: str) -> str:
@@ -107,20 +114,16 @@ def _title_cell(source: str, name: str) -> str:
     return f"{title}\n\n{badges(name)}"
 
 
-def _setup_cell(source: str) -> str:
-    """Replace the bootstrap block at the top of the setup cell."""
-    if BOOTSTRAP_BEGIN in source and BOOTSTRAP_END in source:
-        start = source.index(BOOTSTRAP_BEGIN)
-        end = source.index(BOOTSTRAP_END) + len(BOOTSTRAP_END)
-        rest = source[end:]
-    else:
-        start, rest = 0, "\n\n" + source
-    return source[:start] + BOOTSTRAP + rest
-
-
 def setup_cell_index(nb) -> int:
-    """Index of the first code cell: the setup cell."""
+    """Index of the first code cell: the bootstrap."""
     return next(i for i, c in enumerate(nb.cells) if c.cell_type == "code")
+
+
+def is_folded(cell) -> bool:
+    """True if ``cell`` is folded in JupyterLab and shown as a form in Colab."""
+    return (cell.metadata.get("cellView") == "form"
+            and cell.metadata.get("jupyter", {}).get("source_hidden") is True
+            and cell.source.startswith("# @title "))
 
 
 def problems(path: Path) -> list[str]:
@@ -137,10 +140,16 @@ def problems(path: Path) -> list[str]:
         out.append(f"{path.name}: the badge line differs from the template")
     if not cells[1].source.startswith("## О чём этот ноутбук"):
         out.append(f"{path.name}: cell 1 must be «## О чём этот ноутбук»")
-    setup = cells[setup_cell_index(nb)]
-    if not setup.source.startswith(BOOTSTRAP):
-        out.append(f"{path.name}: the setup cell's bootstrap differs from "
-                   "the template (run `make stamp`)")
+    i = setup_cell_index(nb)
+    if not cells[i - 1].source.startswith("## Подготовка"):
+        out.append(f"{path.name}: the bootstrap must follow «## Подготовка»")
+    setup = cells[i]
+    if setup.source != BOOTSTRAP:
+        out.append(f"{path.name}: the bootstrap cell differs from the template "
+                   "(run `make stamp`)")
+    if not is_folded(setup):
+        out.append(f"{path.name}: the bootstrap cell is not folded "
+                   "(run `make stamp`)")
     return out
 
 
@@ -150,7 +159,8 @@ def stamp(path: Path) -> bool:
     before = nbformat.writes(nb)
     nb.cells[0].source = _title_cell(nb.cells[0].source, path.name)
     setup = nb.cells[setup_cell_index(nb)]
-    setup.source = _setup_cell(setup.source)
+    setup.source = BOOTSTRAP
+    setup.metadata.update(FOLDED)
     after = nbformat.writes(nb)
     if after != before:
         path.write_text(after, encoding="utf-8")

@@ -78,16 +78,20 @@ def fig_regression_head(path: Path) -> None:
 def _poly_fits(degree, x, n_sets, noise, grid, rng):
     """Least-squares polynomials of ``degree`` fitted to ``n_sets`` noisy
     samples of :func:`wave` at the fixed points ``x``; returns their
-    predictions on ``grid`` and the mean training error."""
+    predictions on ``grid``, the mean training error and the mean error on
+    fresh noisy answers at the ``grid`` points (measured, not computed)."""
     A = np.vander(x / 3, degree + 1)  # x / 3 in [-1, 1]: better conditioned
     G = np.vander(grid / 3, degree + 1)
-    preds, train_errors = [], []
+    preds, train_errors, test_errors = [], [], []
     for _ in range(n_sets):
         y = wave(x) + noise * rng.normal(size=len(x))
         w, *_ = np.linalg.lstsq(A, y, rcond=None)
         preds.append(G @ w)
         train_errors.append(np.mean((A @ w - y) ** 2))
-    return np.array(preds), float(np.mean(train_errors))
+        fresh = wave(grid) + noise * rng.normal(size=len(grid))
+        test_errors.append(np.mean((G @ w - fresh) ** 2))
+    return (np.array(preds), float(np.mean(train_errors)),
+            float(np.mean(test_errors)))
 
 
 def fig_bias_variance(path: Path) -> None:
@@ -95,8 +99,9 @@ def fig_bias_variance(path: Path) -> None:
 
     The points ``x`` are fixed, only the noise in ``y`` is drawn anew for
     each of ``n_sets`` training sets; bias² and variance are averaged over
-    a grid on the same interval, and the expected error on a new point is
-    bias² + variance + noise².
+    a grid on the same interval.  The error on new data is measured on fresh
+    noisy answers at the grid points, and checked against bias² + variance +
+    noise² (the decomposition the lesson states).
     """
     rng = np.random.default_rng(0)
     noise, n_points, n_sets = 0.3, 15, 400
@@ -104,14 +109,16 @@ def fig_bias_variance(path: Path) -> None:
     grid = np.linspace(-3, 3, 300)
     truth = wave(grid)
     degrees = np.arange(0, n_points)
-    bias2, variance, train = [], [], []
+    bias2, variance, train, test = [], [], [], []
     for degree in degrees:
-        preds, train_error = _poly_fits(degree, x, n_sets, noise, grid, rng)
+        preds, train_error, test_error = _poly_fits(degree, x, n_sets, noise,
+                                                    grid, rng)
         bias2.append(np.mean((preds.mean(axis=0) - truth) ** 2))
         variance.append(np.mean(preds.var(axis=0)))
         train.append(train_error)
-    bias2, variance = np.array(bias2), np.array(variance)
-    test = bias2 + variance + noise ** 2  # expected error on a new point
+        test.append(test_error)
+    bias2, variance, test = np.array(bias2), np.array(variance), np.array(test)
+    np.testing.assert_allclose(test, bias2 + variance + noise ** 2, rtol=0.05)
     best = int(degrees[np.argmin(test)])
 
     fig, axes = plt.subplots(1, 4, figsize=(16, 3.9),
@@ -120,8 +127,8 @@ def fig_bias_variance(path: Path) -> None:
                 (best, f"степень {best}: равновесие"),
                 (n_points - 2, f"степень {n_points - 2}: большой разброс"))
     for ax, (degree, title) in zip(axes, examples):
-        preds, _ = _poly_fits(degree, x, 12, noise, grid,
-                              np.random.default_rng(1))
+        preds, *_ = _poly_fits(degree, x, 12, noise, grid,
+                               np.random.default_rng(1))
         for p in preds:
             ax.plot(grid, p, color="tab:blue", lw=0.8, alpha=0.45)
         ax.plot(grid, preds.mean(axis=0), color="tab:red", lw=2,
@@ -136,7 +143,7 @@ def fig_bias_variance(path: Path) -> None:
     ax = axes[3]
     ax.plot(degrees, bias2, "o-", label="смещение² (bias²)")
     ax.plot(degrees, variance, "s-", label="разброс (variance)")
-    ax.plot(degrees, test, "k^-", label="ошибка на новых данных")
+    ax.plot(degrees, test, "k^-", label="ошибка на новых данных (измерена)")
     ax.plot(degrees, train, "v--", color="0.5", label="ошибка на обучении")
     ax.axhline(noise ** 2, color="0.6", lw=0.8, ls=":")
     ax.text(0.2, noise ** 2 * 1.15, "шум $\\sigma^2$", fontsize=8,

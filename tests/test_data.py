@@ -6,7 +6,11 @@ started here, and the published files are replaced (monkeypatch) by small
 synthetic ones whose size and hash the tests compute.  A "refused" address is
 a loopback port that is bound but not listening.  The real 10,000-image IDX
 sample is used only where ``NN_BASICS_MIRROR`` points at it (CI) and in the
-read-only cache test (if the folder exists next to the repository).
+read-only cache test (if that variable is set).
+
+This module also holds the synthetic files, the server and the fixtures that
+``test_data_stress.py`` (concurrency, poisoned caches, hostile servers)
+imports.
 """
 from __future__ import annotations
 
@@ -43,6 +47,8 @@ REAL_IDX = Path(ENV_MIRROR or "/nonexistent")  # the mirror make sets, if any
 ARCHIVE_NAME = ORIG_ARCHIVE.name
 IMAGES_NAME = ORIG_IMAGES.name
 LABELS_NAME = ORIG_LABELS.name
+SAMPLE_CACHE = D.CACHE_NAMES["sample"]
+ARCHIVE_CACHE = D.CACHE_NAMES["archive"]
 LETTERS = list("ABCDEFGHIJ")
 PER_CLASS = 3
 N_IDX = 20
@@ -133,6 +139,8 @@ def remote(name: str, data: bytes, urls, algorithm="sha256", with_size=True):
 # ================================================================ loopback server
 
 class _Handler(http.server.BaseHTTPRequestHandler):
+    """Serves ``server.routes[path] = (kind, *args)``; see the ``_<kind>`` methods."""
+
     server_version = "TestMirror/1.0"
 
     def log_message(self, *args):      # keep pytest output clean
@@ -142,38 +150,105 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         srv = self.server
         with srv.lock:
             srv.hits[self.path] = srv.hits.get(self.path, 0) + 1
+            srv.headers_seen[self.path] = dict(self.headers)
         kind, *args = srv.routes.get(self.path, ("status", 404, b"not found"))
-        if kind == "file":
-            self._send(200, args[0], "application/octet-stream")
-        elif kind == "html":
-            self._send(200, args[0], "text/html; charset=utf-8")
-        elif kind == "status":
-            self._send(args[0], args[1], "text/plain")
-        elif kind == "truncate":     # promise everything, send half, hang up
-            body = args[0]
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-        else:
-            raise AssertionError(kind)
+        try:
+            getattr(self, "_" + kind)(*args)
+        except (BrokenPipeError, ConnectionResetError):
+            pass                       # the client hung up: that is the point
 
-    def _send(self, code, body, ctype):
+    def _head(self, code=200, length=None, ctype="application/octet-stream",
+              extra=()):
         self.send_response(code)
         self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        for key, value in extra:
+            self.send_header(key, value)
         self.end_headers()
+
+    def _file(self, body):
+        self._head(200, len(body))
+        self.wfile.write(body)
+
+    def _html(self, body):
+        self._head(200, len(body), "text/html; charset=utf-8")
+        self.wfile.write(body)
+
+    def _status(self, code, body):
+        self._head(code, len(body), "text/plain")
+        self.wfile.write(body)
+
+    def _truncate(self, body):         # promise everything, send half, hang up
+        self._head(200, len(body))
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+    def _slow(self, body, pieces, pause):
+        """The whole body, in ``pieces`` parts ``pause`` seconds apart."""
+        self._head(200, len(body))
+        step = -(-len(body) // pieces)
+        for i in range(0, len(body), step):
+            self.wfile.write(body[i: i + step])
+            self.wfile.flush()
+            time.sleep(pause)
+
+    def _redirect(self, location, code=302):
+        self._head(code, 0, extra=[("Location", location)])
+
+    def _stall(self, body, after_headers, seconds):
+        """Go silent for ``seconds``: before the headers, or after half the body."""
+        if after_headers:
+            self._head(200, len(body))
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+        time.sleep(seconds)
+        self.close_connection = True
+
+    def _trickle(self, body, pause):
+        """One byte every ``pause`` seconds (Content-Length says all of it)."""
+        self._head(200, len(body))
+        for i in range(len(body)):
+            self.wfile.write(body[i: i + 1])
+            self.wfile.flush()
+            time.sleep(pause)
+
+    def _endless(self, max_total):
+        """Zeros without a Content-Length until the client hangs up."""
+        self._head(200, None)
+        chunk, sent = bytes(1 << 16), 0
+        try:
+            while sent < max_total:
+                self.wfile.write(chunk)
+                sent += len(chunk)
+        finally:
+            with self.server.lock:
+                self.server.sent[self.path] = sent
+        self.close_connection = True
+
+    def _length(self, claimed, body):  # a Content-Length that lies
+        self._head(200, claimed)
+        self.wfile.write(body)
+        self.close_connection = True
+
+    def _encoded(self, body, encoding):
+        self._head(200, len(body), extra=[("Content-Encoding", encoding)])
         self.wfile.write(body)
 
 
 class Server:
-    def __init__(self):
+    """A loopback HTTP server (HTTPS with ``context``, an ``ssl.SSLContext``)."""
+
+    def __init__(self, context=None):
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        if context is not None:
+            self.httpd.socket = context.wrap_socket(self.httpd.socket,
+                                                    server_side=True)
+        self.scheme = "https" if context is not None else "http"
         self.httpd.daemon_threads = True
         self.httpd.routes, self.httpd.hits = {}, {}
+        self.httpd.sent, self.httpd.headers_seen = {}, {}
         self.httpd.lock = threading.Lock()
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -188,7 +263,7 @@ class Server:
         return self.url(path)
 
     def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
 
     def refused(self, name: str) -> str:
         return f"{self.refused_base}/{name}"
@@ -196,6 +271,14 @@ class Server:
     @property
     def hits(self):
         return self.httpd.hits
+
+    @property
+    def sent(self):
+        return self.httpd.sent
+
+    @property
+    def headers_seen(self):
+        return self.httpd.headers_seen
 
     def close(self):
         self.httpd.shutdown()
@@ -221,6 +304,7 @@ def offline(monkeypatch, tmp_path, server, files):
     whose every address is refused until a test says otherwise."""
     monkeypatch.setattr(D, "RETRY_PAUSE", 0)
     monkeypatch.setattr(D, "TIMEOUT", 3)
+    monkeypatch.setattr(D, "DEADLINE", 30)
     monkeypatch.delenv(D.MIRROR_ENV, raising=False)
     # a default data folder that must never appear (tests pass data_dir)
     monkeypatch.setenv(D.DATA_ENV, str(tmp_path / "default-data-must-not-exist"))
@@ -237,7 +321,8 @@ def set_sources(monkeypatch, server, files, archive=(), images=(), labels=(),
                 archive_data=None, images_data=None, labels_data=None):
     """Patch ARCHIVE / IDX_IMAGES / IDX_LABELS to synthetic files.
 
-    Address lists default to one refused address each."""
+    Address lists default to one refused address each.  The IDX files get no
+    size (as a file without a published size), the archive its size."""
     archive_data = files.archive if archive_data is None else archive_data
     images_data = files.images if images_data is None else images_data
     labels_data = files.labels if labels_data is None else labels_data
@@ -254,8 +339,6 @@ def set_sources(monkeypatch, server, files, archive=(), images=(), labels=(),
 
 # ================================================================ helpers
 
-
-
 def assert_nothing_half_written(data_dir: Path):
     leftovers = [str(p.relative_to(data_dir)) for p in data_dir.rglob("*")
                  if p.name.endswith(".part") or p.name.startswith(".")]
@@ -270,6 +353,19 @@ def assert_only(tmp_path: Path, *names):
 def tries_section(message: str) -> str:
     """The list of what was tried (without the 'how to fix' part)."""
     return message.split("Как исправить")[0]
+
+
+def reason_for(message: str, url: str) -> str:
+    """The reason given for ``url`` in a DataUnavailable message."""
+    line = next(l for l in tries_section(message).splitlines() if url in l)
+    return line.split(url + ":", 1)[1]
+
+
+def assert_russian(reason: str):
+    """A reason a learner can read: Russian, no exception class names."""
+    assert re.search("[а-яё]", reason, re.I), f"not in Russian: {reason}"
+    assert not re.search(r"Error|Exception|Errno|Traceback", reason), \
+        f"raw exception shown to the learner: {reason}"
 
 
 def assert_synthetic_letters(files, X, y, classes):
@@ -288,14 +384,18 @@ def assert_synthetic_idx(files, X, y, classes):
     np.testing.assert_array_equal(y, files.idx_y)
 
 
+def load_archive(data_dir, **kwargs):
+    return D.load_notmnist(data_dir=data_dir, source="archive", **kwargs)
+
+
 def good_run(monkeypatch, server, files, data_dir):
-    """'The next good run succeeds': a working address, then load."""
+    """'The next good run succeeds': a working address, then load the archive."""
     good = server.add("/good/" + ARCHIVE_NAME, "file", files.archive)
     set_sources(monkeypatch, server, files, archive=[good])
-    X, y, classes = D.load_notmnist(data_dir=data_dir)
+    X, y, classes = load_archive(data_dir)
     assert_synthetic_letters(files, X, y, classes)
     assert_nothing_half_written(data_dir)
-    assert (data_dir / D.CACHE_NAME).is_file()
+    assert (data_dir / ARCHIVE_CACHE).is_file()
 
 
 # ================================================================ 0. the download itself
@@ -306,6 +406,8 @@ def test_download_streams_url_into_part_file(tmp_path, server, files):
     part = tmp_path / (ARCHIVE_NAME + ".part")
     D._download(url, part)
     assert part.read_bytes() == files.archive
+    # it asks for the bytes as they are, not for a compressed transfer
+    assert server.headers_seen["/plain/" + ARCHIVE_NAME]["Accept-Encoding"] == "identity"
 
 
 @pytest.mark.parametrize("behaviour", [
@@ -325,11 +427,8 @@ def test_download_failure_reason_is_russian(monkeypatch, tmp_path, server, files
     }[behaviour]()
     set_sources(monkeypatch, server, files, archive=[url])
     with pytest.raises(D.DataUnavailable) as exc:
-        D.load_notmnist(data_dir=tmp_path / "data")
-    line = next(l for l in str(exc.value).splitlines() if url in l)
-    reason = line.split(url + ":", 1)[1].split("(попыток:")[0]
-    assert re.search("[а-яё]", reason, re.I), f"reason not in Russian: {line}"
-    assert "Error" not in reason, f"raw exception shown to the learner: {line}"
+        load_archive(tmp_path / "data")
+    assert_russian(reason_for(str(exc.value), url).split("(попыток:")[0])
 
 
 # ================================================================ 1. refused, then good
@@ -342,12 +441,13 @@ def test_refused_first_address_then_next_works(monkeypatch, tmp_path, server,
         good = server.add("/good/" + ARCHIVE_NAME, "file", files.archive)
         set_sources(monkeypatch, server, files,
                     archive=[server.refused(ARCHIVE_NAME), good])
+        X, y, classes = load_archive(data)
     else:
         set_sources(monkeypatch, server, files, images=[
             server.refused(IMAGES_NAME), server.add("/idx/" + IMAGES_NAME, "file", files.images)],
             labels=[server.refused(LABELS_NAME),
                     server.add("/idx/" + LABELS_NAME, "file", files.labels)])
-    X, y, classes = D.load_notmnist(data_dir=data)
+        X, y, classes = D.load_notmnist(data_dir=data)
     out = capsys.readouterr().out
     if which == "archive":
         assert_synthetic_letters(files, X, y, classes)
@@ -374,13 +474,15 @@ def test_truncated_download_fails_and_leaves_no_part(monkeypatch, tmp_path, serv
         trunc = server.add("/trunc/" + IMAGES_NAME, "truncate", files.images)
         set_sources(monkeypatch, server, files, images=[trunc])
     with pytest.raises(D.DataUnavailable) as exc:
-        D.load_notmnist(data_dir=data)
+        D.load_notmnist(data_dir=data, source="archive" if target == "archive"
+                        else "sample")
     msg = str(exc.value)
     line = next(l for l in msg.splitlines() if trunc in l)
+    assert "оборвалось" in line
     assert "попыток: 3" in line          # a broken transfer is retried
     assert server.hits[trunc.split(str(server.port))[1]] == D.RETRIES
     assert not list(data.rglob("*.part"))
-    assert sorted(os.listdir(data)) == []
+    assert sorted(os.listdir(data)) == [D.LOCK_NAME]
     assert_only(tmp_path, "data")
     good_run(monkeypatch, server, files, data)
 
@@ -390,7 +492,7 @@ def test_truncated_first_address_then_good(monkeypatch, tmp_path, server, files)
     trunc = server.add("/trunc/" + ARCHIVE_NAME, "truncate", files.archive)
     good = server.add("/good/" + ARCHIVE_NAME, "file", files.archive)
     set_sources(monkeypatch, server, files, archive=[trunc, good])
-    assert_synthetic_letters(files, *D.load_notmnist(data_dir=data))
+    assert_synthetic_letters(files, *load_archive(data))
     assert_nothing_half_written(data)
 
 
@@ -402,12 +504,12 @@ def test_wrong_hash_is_refused_and_not_kept(monkeypatch, tmp_path, server, files
     wrong = server.add("/wrong/" + ARCHIVE_NAME, "file", files.archive_wrong)
     set_sources(monkeypatch, server, files, archive=[wrong])
     with pytest.raises(D.DataUnavailable) as exc:
-        D.load_notmnist(data_dir=data)
+        load_archive(data)
     line = next(l for l in str(exc.value).splitlines() if wrong in l)
     assert "хеш" in line and ARCHIVE_NAME in line
     assert server.hits["/wrong/" + ARCHIVE_NAME] == 1   # a wrong file is not retried
     assert not (data / ARCHIVE_NAME).exists()
-    assert os.listdir(data) == []
+    assert os.listdir(data) == [D.LOCK_NAME]
     assert_only(tmp_path, "data")
     good_run(monkeypatch, server, files, data)
 
@@ -433,25 +535,32 @@ def test_html_page_instead_of_archive(monkeypatch, tmp_path, server, files, page
     html = server.add("/html/" + ARCHIVE_NAME, "html", page or files.html)
     set_sources(monkeypatch, server, files, archive=[html])
     with pytest.raises(D.DataUnavailable) as exc:
-        D.load_notmnist(data_dir=data)
+        load_archive(data)
     line = next(l for l in str(exc.value).splitlines() if html in l)
     assert "HTML" in line
     assert not (data / ARCHIVE_NAME).exists()
-    assert os.listdir(data) == []
+    assert os.listdir(data) == [D.LOCK_NAME]
     good_run(monkeypatch, server, files, data)
 
 
-# ================================================================ 5. leftover .part
+# ================================================================ 5. leftovers
 
 def test_leftover_part_from_interrupted_run(monkeypatch, tmp_path, server, files):
+    """Temporary files of a killed run (of this and of older versions) go."""
     data = tmp_path / "data"
     data.mkdir()
     (data / (ARCHIVE_NAME + ".part")).write_bytes(b"half of an old download" * 1000)
-    (data / (D.CACHE_NAME + ".part")).write_bytes(b"PK\x03\x04 interrupted")
-    (data / ".extract").mkdir()
-    (data / ".extract" / "junk").write_bytes(b"junk")
+    (data / (ARCHIVE_NAME + ".4242-0badcafe.part")).write_bytes(b"half" * 100)
+    (data / "notmnist.npz.part").write_bytes(b"PK\x03\x04 interrupted")
+    (data / (ARCHIVE_CACHE + ".99-00ff00ff.part")).write_bytes(b"PK\x03\x04 cut")
+    for folder in (".extract", ".extract.77-12345678.part", "..extract.1-2.part-x1y2",
+                   f".{D.ARCHIVE_DIR}-abc123"):
+        (data / folder / "A").mkdir(parents=True)
+        (data / folder / "A" / "junk.png").write_bytes(b"junk")
+    (data / "my notes.txt").write_text("a learner's own file")
     good_run(monkeypatch, server, files, data)
-    assert sorted(os.listdir(data)) == sorted([ARCHIVE_NAME, D.ARCHIVE_DIR, D.CACHE_NAME])
+    assert sorted(os.listdir(data)) == sorted(
+        [ARCHIVE_NAME, D.ARCHIVE_DIR, ARCHIVE_CACHE, D.LOCK_NAME, "my notes.txt"])
     assert_only(tmp_path, "data")
 
 
@@ -502,9 +611,15 @@ EVIL = ["dotdot", "dotdot_deep", "absolute", "symlink_abs", "symlink_rel",
 FILTER_MODES = ["data_filter", "fallback"]
 
 
+HAS_DATA_FILTER = hasattr(tarfile, "data_filter")   # Python 3.10.12+, 3.11.4+
+NO_DATA_FILTER = "this Python's tarfile has no data filter (3.10.12+, 3.11.4+)"
+
+
 def _set_mode(monkeypatch, mode):
     if mode == "fallback":
-        monkeypatch.delattr(tarfile, "data_filter")
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not HAS_DATA_FILTER:
+        pytest.skip(NO_DATA_FILTER)
     assert hasattr(tarfile, "data_filter") == (mode == "data_filter")
 
 
@@ -535,9 +650,9 @@ def test_safe_extract_refuses_unsafe_member(monkeypatch, tmp_path, kind, mode):
     assert (outside / "secret.txt").stat().st_nlink == 1
 
 
+@pytest.mark.skipif(not HAS_DATA_FILTER, reason=NO_DATA_FILTER)
 def test_data_filter_is_a_second_line_of_defence(monkeypatch, tmp_path):
     """With the member check switched off, tarfile's data filter still refuses."""
-    assert hasattr(tarfile, "data_filter")
     monkeypatch.setattr(D, "_check_member", lambda member, dest: None)
     work = tmp_path / "work"
     work.mkdir()
@@ -604,12 +719,12 @@ def test_load_notmnist_reports_skipped_pngs(monkeypatch, tmp_path, server, files
     url = server.add("/badpng/" + ARCHIVE_NAME, "file", files.archive_badpng)
     set_sources(monkeypatch, server, files, archive=[url],
                 archive_data=files.archive_badpng)
-    X, y, classes = D.load_notmnist(data_dir=data)
+    X, y, classes = load_archive(data)
     assert_synthetic_letters(files, X, y, classes)
     out = capsys.readouterr().out
     assert "пропущено нечитаемых файлов: 2" in out
     # the count survives the cache
-    X2, y2, _ = D.load_notmnist(data_dir=data)
+    X2, y2, _ = load_archive(data)
     assert "пропущено нечитаемых файлов: 2" in capsys.readouterr().out
     np.testing.assert_array_equal(X2, X)
 
@@ -656,7 +771,7 @@ def test_mirror_with_bad_idx_magic(monkeypatch, tmp_path, server, files):
     assert_synthetic_idx(files, *D.load_notmnist(data_dir=data, mirror=str(mirror)))
 
 
-# ================================================================ 9. read-only cache
+# ================================================================ 9. read-only data folder
 
 SCENARIO = r'''
 import json, os, sys
@@ -681,7 +796,8 @@ try:
 except OSError as err:
     out["probe"] = repr(err)
 try:
-    X, y, classes = D.load_notmnist(data_dir=data_dir, mirror=spec["mirror"])
+    X, y, classes = D.load_notmnist(data_dir=data_dir, mirror=spec["mirror"],
+                                    source=spec.get("source", "sample"))
     out.update(shape=list(X.shape), dtype=str(X.dtype), classes=classes,
                counts=np.bincount(y).tolist(), error=None)
 except D.DataUnavailable as err:
@@ -691,11 +807,16 @@ print("RESULT " + json.dumps(out, ensure_ascii=False))
 '''
 
 NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+# root: a private mount namespace in which the data folder is bind-mounted
+# read-only; the child stays root (so it reaches a .venv in a 0700 checkout)
+# and the folder is read-only for it alone
+RO_MOUNT = ['mount --bind "$1" "$1"', 'mount -o remount,bind,ro "$1"',
+            'shift', 'exec "$@"']
 
 
 def _child_env(home: Path) -> dict:
-    import site
-    paths = [str(ROOT)] + [p for p in site.getsitepackages() if os.path.isdir(p)]
+    # this interpreter's own search path (its venv, .pth files, PYTHONPATH)
+    paths = [str(ROOT)] + [p for p in sys.path if p and os.path.isdir(p)]
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(home),
             "PYTHONPATH": os.pathsep.join(paths), "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONIOENCODING": "utf-8", "LANG": "C.UTF-8",
@@ -709,7 +830,7 @@ def _python_for(prefix: list[str], env: dict) -> str | None:
                   shutil.which(f"python{v}"), f"/usr/bin/python{v}",
                   f"/usr/local/bin/python{v}"]
     probe = (f"import sys; assert sys.version_info[:2] == {sys.version_info[:2]!r}; "
-             "import numpy, PIL, requests, pooch, tqdm, utils.data")
+             "import numpy, PIL, requests, pooch, tqdm, filelock, utils.data")
     seen = set()
     for py in candidates:
         if not py or py in seen or not os.path.exists(py):
@@ -722,12 +843,37 @@ def _python_for(prefix: list[str], env: dict) -> str | None:
     return None
 
 
+def _readonly_prefix(data_dir: Path, env: dict) -> tuple[list[str], str, str]:
+    """How to run a child for which ``data_dir`` is read-only:
+    ``(command prefix, python, how)``; skips where nothing works."""
+    if os.geteuid() != 0:
+        return [], sys.executable, "chmod"     # the caller chmods the folder
+    tried = []
+    if shutil.which("unshare") and shutil.which("mount"):
+        prefix = ["unshare", "--mount", "--propagation", "private", "--",
+                  "sh", "-ec", "; ".join(RO_MOUNT), "sh", str(data_dir)]
+        r = subprocess.run(prefix + [sys.executable, "-c", "pass"], env=env,
+                           cwd="/", capture_output=True, text=True, timeout=30)
+        if r.returncode == 0:
+            return prefix, sys.executable, "unshare"
+        tried.append(f"unshare --mount: {r.stderr.strip()[:200]}")
+    if shutil.which("setpriv"):
+        py = _python_for(NOBODY, env)
+        if py is not None:
+            return NOBODY, py, "nobody"
+        tried.append("setpriv: no interpreter that nobody can run")
+    pytest.skip("running as root and no way to make a folder read-only here "
+                f"(no private mount namespace, no usable setpriv): {tried}")
+
+
 @pytest.fixture
 def readonly_run(tmp_path):
     """Run SCENARIO against a data folder the runner cannot write.
 
-    As root (chmod is ignored) the scenario runs as ``nobody`` via setpriv;
-    otherwise the folder is chmod 0o555.  Yields ``run(spec) -> (result, out)``.
+    As root (chmod is ignored) the folder is bind-mounted read-only in a
+    private mount namespace (``unshare --mount``), or else the scenario runs
+    as ``nobody``; an ordinary user gets the folder chmod 0o555.  Yields
+    ``run(spec) -> (result, out)``.
     """
     base = Path(tempfile.mkdtemp(prefix="nnb-ro-"))
     os.chmod(base, 0o755)
@@ -735,18 +881,8 @@ def readonly_run(tmp_path):
     data_dir.mkdir()
     os.chmod(data_dir, 0o755)
     env = _child_env(base)
-    if os.geteuid() == 0:
-        if not shutil.which("setpriv"):
-            pytest.fail("running as root and setpriv is missing: "
-                        "cannot make a read-only folder")
-        prefix = NOBODY
-    else:
-        prefix = []
-    py = _python_for(prefix, env)
-    if py is None:
-        pytest.fail(f"no Python interpreter that {prefix or 'this user'} can run "
-                    "with numpy/pillow/requests/pooch/tqdm and the repo on its path")
-    if not prefix:
+    prefix, py, how = _readonly_prefix(data_dir, env)
+    if how == "chmod":
         os.chmod(data_dir, 0o555)
 
     def run(spec):
@@ -760,7 +896,7 @@ def readonly_run(tmp_path):
             f"the folder was writable: {result}"
         return result, r.stdout
 
-    run.base, run.data_dir = base, data_dir
+    run.base, run.data_dir, run.how = base, data_dir, how
     try:
         yield run
     finally:
@@ -808,12 +944,15 @@ def test_readonly_cache_with_only_urls(readonly_run, server, files):
         "IDX_IMAGES": _spec_remote(remote(IMAGES_NAME, files.images, [images])),
         "IDX_LABELS": _spec_remote(remote(LABELS_NAME, files.labels, [labels])),
     }
-    result, out = readonly_run({"mirror": None, "remotes": remotes})
-    assert result["error"] is not None, "loaded although nothing can be written"
-    msg = result["error"]
-    assert msg.startswith("Не удалось получить набор notMNIST")
-    assert str(readonly_run.data_dir) in tries_section(msg), msg
-    assert result["listing"] == []
+    for source in ("sample", "archive"):
+        result, out = readonly_run({"mirror": None, "remotes": remotes,
+                                    "source": source})
+        assert result["error"] is not None, "loaded although nothing can be written"
+        msg = result["error"]
+        assert msg.startswith("Не удалось получить набор notMNIST")
+        assert str(readonly_run.data_dir) in tries_section(msg), msg
+        assert_russian(tries_section(msg).split("испробовано:")[1])
+        assert result["listing"] == []
 
 
 # ================================================================ 10. cache hit is offline
@@ -823,7 +962,7 @@ def test_cache_hit_does_not_touch_network(monkeypatch, tmp_path, server, files,
     data = tmp_path / "data"
     good = server.add("/good/" + ARCHIVE_NAME, "file", files.archive)
     set_sources(monkeypatch, server, files, archive=[good])
-    X1, y1, c1 = D.load_notmnist(data_dir=data)
+    X1, y1, c1 = load_archive(data)
     capsys.readouterr()
     hits = dict(server.hits)
 
@@ -835,32 +974,37 @@ def test_cache_hit_does_not_touch_network(monkeypatch, tmp_path, server, files,
     monkeypatch.setattr(socket, "create_connection", no_network)
     monkeypatch.setattr(D, "_download", no_network)
     monkeypatch.setattr(D, "fetch", no_network)
-    X2, y2, c2 = D.load_notmnist(data_dir=data)
+    X2, y2, c2 = load_archive(data)
     np.testing.assert_array_equal(X2, X1)
     np.testing.assert_array_equal(y2, y1)
     assert c2 == c1 and X2.dtype == np.float32 and y2.dtype == np.int64
-    assert f"кэш {data / D.CACHE_NAME}" in capsys.readouterr().out
+    assert f"кэш {data / ARCHIVE_CACHE}" in capsys.readouterr().out
     assert server.hits == hits
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated_zip"])
-def test_damaged_cache_is_rebuilt(monkeypatch, tmp_path, server, files, damage):
-    """A damaged notmnist.npz must be reported and rebuilt, not crash."""
+def test_damaged_cache_is_rebuilt(monkeypatch, tmp_path, server, files, capsys,
+                                  damage):
+    """A damaged cache must be reported and rebuilt, not crash."""
     data = tmp_path / "data"
     good_run(monkeypatch, server, files, data)
-    cache = data / D.CACHE_NAME
+    cache = data / ARCHIVE_CACHE
     raw = cache.read_bytes()
     cache.write_bytes(b"not a cache" * 100 if damage == "garbage" else raw[: len(raw) // 2])
-    X, y, classes = D.load_notmnist(data_dir=data)
+    capsys.readouterr()
+    X, y, classes = load_archive(data)
     assert_synthetic_letters(files, X, y, classes)
+    assert "негоден: файл повреждён" in capsys.readouterr().out
     assert cache.read_bytes() != raw[: len(raw) // 2]
-    assert_synthetic_letters(files, *D.load_notmnist(data_dir=data))
+    assert_synthetic_letters(files, *load_archive(data))
+    assert "источник: кэш" in capsys.readouterr().out
 
 
 # ================================================================ 11. nothing works
 
+@pytest.mark.parametrize("source", ["sample", "archive"])
 @pytest.mark.parametrize("mirror_kind", ["none", "missing_folder", "url"])
-def test_no_source_works(monkeypatch, tmp_path, server, files, mirror_kind):
+def test_no_source_works(monkeypatch, tmp_path, server, files, mirror_kind, source):
     data = tmp_path / "data"
     archive_urls = [server.refused(ARCHIVE_NAME),
                     server.add("/404/" + ARCHIVE_NAME, "status", 404, b"nope"),
@@ -873,26 +1017,36 @@ def test_no_source_works(monkeypatch, tmp_path, server, files, mirror_kind):
     if mirror:
         monkeypatch.setenv(D.MIRROR_ENV, mirror)
     with pytest.raises(D.DataUnavailable) as exc:
-        D.load_notmnist(data_dir=data)
+        D.load_notmnist(data_dir=data, source=source)
     msg = str(exc.value)
     tried = tries_section(msg)
     assert msg.startswith("Не удалось получить набор notMNIST. Что было испробовано:")
-    for url in archive_urls + image_urls:
-        assert url in tried, url
     lines = tried.splitlines()
-    assert "нет соединения" in next(l for l in lines if archive_urls[0] in l)
-    assert "HTTP 404" in next(l for l in lines if archive_urls[1] in l)
-    assert "HTTP 500" in next(l for l in lines if archive_urls[2] in l)
-    assert "HTML" in next(l for l in lines if image_urls[0] in l)
+    if source == "archive":
+        for url in archive_urls:
+            assert url in tried, url
+        assert "нет соединения" in next(l for l in lines if archive_urls[0] in l)
+        assert "HTTP 404" in next(l for l in lines if archive_urls[1] in l)
+        assert "HTTP 500" in next(l for l in lines if archive_urls[2] in l)
+        assert not any(u in tried for u in image_urls)   # one source, not both
+    else:
+        for url in image_urls:
+            assert url in tried, url
+        assert "HTML" in next(l for l in lines if image_urls[0] in l)
+        assert not any(u in tried for u in archive_urls)
+        assert 'source="archive"' in msg.split("Как исправить")[1]
     if mirror_kind == "none":
         assert f"{D.MIRROR_ENV}): не задано" in tried
     elif mirror_kind == "missing_folder":
         assert f"зеркало {mirror}: папки нет" in tried
     else:
-        assert f"{mirror}/{ARCHIVE_NAME}" in tried and f"{mirror}/{IMAGES_NAME}" in tried
+        name = ARCHIVE_NAME if source == "archive" else IMAGES_NAME
+        assert f"{mirror}/{name}" in tried
+    for line in lines[1:]:
+        assert_russian(line)
     fix = msg.split("Как исправить")[1]
     assert str(data) in fix and D.MIRROR_ENV in fix
-    assert os.listdir(data) == []          # nothing half-written
+    assert os.listdir(data) == [D.LOCK_NAME]      # nothing half-written
     assert_only(tmp_path, "data")
 
 
@@ -908,11 +1062,28 @@ def test_url_mirror_serving_idx_pair(monkeypatch, tmp_path, server, files, capsy
     assert server.hits["/some/base/" + IMAGES_NAME] == 1
     assert server.hits["/some/base/" + LABELS_NAME] == 1
     assert "IDX" in capsys.readouterr().out
-    assert sorted(os.listdir(data)) == sorted([IMAGES_NAME, LABELS_NAME, D.CACHE_NAME])
+    assert sorted(os.listdir(data)) == sorted(
+        [IMAGES_NAME, LABELS_NAME, SAMPLE_CACHE, D.LOCK_NAME])
+    assert_only(tmp_path, "data")
+
+
+def test_url_mirror_serving_archive(monkeypatch, tmp_path, server, files):
+    """With source="archive" the mirror may serve the archive."""
+    data = tmp_path / "data"
+    server.add("/arch/base/" + ARCHIVE_NAME, "file", files.archive)
+    monkeypatch.setenv(D.MIRROR_ENV, server.url("/arch/base/"))
+    assert_synthetic_letters(files, *load_archive(data))
+    assert server.hits["/arch/base/" + ARCHIVE_NAME] == 1
     assert_only(tmp_path, "data")
 
 
 # ================================================================ 13. the real sample
+
+# sha256 of the arrays the lessons' outputs were made from (X as uint8 0…255,
+# y as int64), measured with the loader before the sample became the default
+REAL_X8_SHA256 = "6bda48464effe4169d9cd068967cd81a717ae2f925ddb55fd71025e23022ee9a"
+REAL_Y_SHA256 = "b6b7d4ca4dadcb6c8d9a4bcdb22a14d1eb6bec32609f1459d65462eb9ef83a88"
+
 
 @pytest.mark.skipif(not ENV_MIRROR, reason=f"{D.MIRROR_ENV} is not set: the real "
                     "notMNIST IDX sample is not available (CI sets it)")
@@ -924,7 +1095,7 @@ def test_real_sample_through_mirror(monkeypatch, tmp_path, server):
     monkeypatch.setenv(D.MIRROR_ENV, ENV_MIRROR)
     data = tmp_path / "data"
     t0 = time.perf_counter()
-    X, y, classes = D.load_notmnist(data_dir=data)
+    X, y, classes = D.load_notmnist(data_dir=data)      # the default source
     t1 = time.perf_counter()
     X2, y2, classes2 = D.load_notmnist(data_dir=data)
     t2 = time.perf_counter()
@@ -933,6 +1104,11 @@ def test_real_sample_through_mirror(monkeypatch, tmp_path, server):
     assert 0.0 <= X.min() and X.max() <= 1.0 and X.max() > 0.5
     assert y.dtype == np.int64 and np.bincount(y).tolist() == [1000] * 10
     assert classes == LETTERS
+    # exactly the data the lessons' numbers come from
+    X8 = np.rint(X * 255).astype(np.uint8)
+    assert np.array_equal(X8.astype(np.float32) / 255.0, X)
+    assert hashlib.sha256(X8.tobytes()).hexdigest() == REAL_X8_SHA256
+    assert hashlib.sha256(y.tobytes()).hexdigest() == REAL_Y_SHA256
     assert t2 - t1 <= 0.5
     np.testing.assert_array_equal(X2, X)
     np.testing.assert_array_equal(y2, y)

@@ -8,6 +8,7 @@ has ``exercise: {id, part}``), so what is tested is what the learner sees.
 A solution cell is run up to its ``assert qN.check(...)`` line: what follows
 is the lesson's demonstration, which nbval runs with the notebook.
 """
+import ast
 import contextlib
 import importlib
 import io
@@ -23,12 +24,160 @@ from utils import exercises as ex
 
 #: lessons whose exercises are self-checking (the others still have
 #: open solutions; see the issue on exercises)
-LESSONS = {"04_nonlinearity": "exercises04", "06_regression": "exercises06"}
+LESSONS = {"01_tensors": "exercises01", "02_gradient_descent": "exercises02",
+           "03_sgd": "exercises03",
+           "04_nonlinearity": "exercises04", "06_regression": "exercises06"}
 FRAMEWORKS = {"pytorch": "torch", "tensorflow": "tensorflow"}
 
 # plausible mistakes, per exercise and track: (code that defines the
 # answer, the expression checked, a word the verdict must contain)
 WRONG = {
+    ("01_tensors", "q1"): {
+        "pytorch": ("def pairwise_sq_dists(P, C):\n"  # summed the wrong axis
+                    "    return ((P[:, None, :] - C[None, :, :]) ** 2)"
+                    ".sum(dim=1)", "pairwise_sq_dists", "C формы (3, 2)"),
+        "tensorflow": ("def pairwise_sq_dists(P, C):\n"
+                       "    return tf.reduce_sum("
+                       "(P[:, None, :] - C[None, :, :]) ** 2, axis=1)",
+                       "pairwise_sq_dists", "C формы (3, 2)"),
+    },
+    ("01_tensors", "q2"): {
+        "pytorch": ("def central_diff(f, x, h):\n"  # a forward difference
+                    "    return torch.stack([(f(x + h * e) - f(x)) / h\n"
+                    "        for e in torch.eye(len(x), dtype=x.dtype)])",
+                    "central_diff", "h=0.1"),
+        "tensorflow": ("def central_diff(f, x, h):\n"
+                       "    return tf.stack([(f(x + h * e) - f(x)) / h\n"
+                       "        for e in tf.eye(len(x), dtype=x.dtype)])",
+                       "central_diff", "h=0.1"),
+    },
+    ("01_tensors", "q3"): {
+        "pytorch": ("def sigmoid_grad(xs):\n"  # mean instead of sum
+                    "    xs = xs.clone().requires_grad_(True)\n"
+                    "    torch.sigmoid(xs).mean().backward()\n"
+                    "    return xs.grad", "sigmoid_grad", "xs = ["),
+        "tensorflow": ("def sigmoid_grad(xs):\n"
+                       "    with tf.GradientTape() as tape:\n"
+                       "        tape.watch(xs)\n"
+                       "        s = tf.reduce_mean(tf.sigmoid(xs))\n"
+                       "    return tape.gradient(s, xs)",
+                       "sigmoid_grad", "xs = ["),
+    },
+    ("01_tensors", "q4"): {  # the first derivative: right only at x = 2
+        "pytorch": ("def second_derivative(f, x):\n"
+                    "    x = torch.tensor(x, requires_grad=True)\n"
+                    "    return torch.autograd.grad(f(x), x)[0]",
+                    "second_derivative", "x³ при x = 1.0"),
+        "tensorflow": ("def second_derivative(f, x):\n"
+                       "    x = tf.Variable(x)\n"
+                       "    with tf.GradientTape() as tape:\n"
+                       "        y = f(x)\n"
+                       "    return tape.gradient(y, x)",
+                       "second_derivative", "x³ при x = 1.0"),
+    },
+    ("02_gradient_descent", "q1"): {
+        "any": ("def momentum_step(theta, v, grad, lr, mu):\n"  # sign error
+                "    v = mu * v + lr * grad\n"
+                "    return theta + v, v",
+                "momentum_step", "lr=0.02, mu=0.9"),
+    },
+    ("02_gradient_descent", "q2"): {  # the mean of the K losses, not the sum
+        "pytorch": ("def final_losses(x, y, etas, theta0, num_steps):\n"
+                    "    th = torch.tensor([list(theta0)] * len(etas),\n"
+                    "                      dtype=torch.float64,"
+                    " requires_grad=True)\n"
+                    "    f = lambda th: ((th[:, :1] * x + th[:, 1:] - y)"
+                    " ** 2).mean(dim=1)\n"
+                    "    for step in range(num_steps):\n"
+                    "        th.grad = None\n"
+                    "        f(th).mean().backward()\n"
+                    "        with torch.no_grad():\n"
+                    "            th -= etas[:, None] * th.grad\n"
+                    "    return f(th).detach()",
+                    "final_losses", "num_steps=1"),
+        "tensorflow": ("def final_losses(x, y, etas, theta0, num_steps):\n"
+                       "    th = tf.Variable([list(theta0)] * len(etas),"
+                       " dtype=tf.float64)\n"
+                       "    f = lambda th: tf.reduce_mean("
+                       "(th[:, :1] * x + th[:, 1:] - y) ** 2, axis=1)\n"
+                       "    for step in range(num_steps):\n"
+                       "        with tf.GradientTape() as tape:\n"
+                       "            total = tf.reduce_mean(f(th))\n"
+                       "        th.assign_sub(etas[:, None]"
+                       " * tape.gradient(total, th))\n"
+                       "    return f(th)",
+                       "final_losses", "num_steps=1"),
+    },
+    ("02_gradient_descent", "q3"): {  # tanh' taken at T, not through H
+        "pytorch": ("def tanh_backward(X, W1, W2, Y):\n"
+                    "    T = X @ W1\n"
+                    "    H = torch.tanh(T)\n"
+                    "    delta = 2 * (H @ W2 - Y) / len(Y)\n"
+                    "    dT = torch.outer(delta, W2) * (1 - T ** 2)\n"
+                    "    return X.T @ dT, H.T @ delta",
+                    "tanh_backward", "X формы (8, 3)"),
+        "tensorflow": ("def tanh_backward(X, W1, W2, Y):\n"
+                       "    T = X @ W1\n"
+                       "    H = tf.tanh(T)\n"
+                       "    delta = 2 * (tf.linalg.matvec(H, W2) - Y)"
+                       " / len(Y)\n"
+                       "    dT = delta[:, None] * W2 * (1 - T ** 2)\n"
+                       "    return (tf.transpose(X) @ dT,\n"
+                       "            tf.linalg.matvec(H, delta,"
+                       " transpose_a=True))",
+                       "tanh_backward", "X формы (8, 3)"),
+    },
+    ("03_sgd", "q1"): {  # plain momentum: the look-ahead term is missing
+        "pytorch": ("class Nesterov(MomentumBuffer):\n"
+                    "    @torch.no_grad()\n"
+                    "    def step(self, grads):\n"
+                    "        for p, b, g in zip(self.params, self.b, grads):\n"
+                    "            b.copy_(self.mu * b + g)\n"
+                    "            p -= self.lr * b",
+                    "Nesterov", "после шага 1"),
+        "tensorflow": ("class Nesterov(Momentum):\n"
+                       "    def step(self, grads):\n"
+                       "        for p, v, g in zip(self.params, self.v,"
+                       " grads):\n"
+                       "            v.assign(self.mu * v - self.lr * g)\n"
+                       "            p.assign_add(v)",
+                       "Nesterov", "после шага 1"),
+    },
+    ("03_sgd", "q2"): {  # AdamW decays by λθ, forgetting the factor η
+        "pytorch": ("class AdamL2(Adam):\n"
+                    "    def __init__(self, params, lr, weight_decay):\n"
+                    "        super().__init__(params, lr)\n"
+                    "        self.weight_decay = weight_decay\n"
+                    "    def step(self, grads):\n"
+                    "        super().step([g + self.weight_decay * p\n"
+                    "                      for p, g in zip(self.params,"
+                    " grads)])\n"
+                    "class AdamW(AdamL2):\n"
+                    "    @torch.no_grad()\n"
+                    "    def step(self, grads):\n"
+                    "        for p in self.params:\n"
+                    "            p -= self.weight_decay * p\n"
+                    "        Adam.step(self, grads)",
+                    "(AdamL2, AdamW)", "AdamW(params, lr=0.05"),
+        "tensorflow": ("class AdamL2(AdamKeras):\n"
+                       "    def __init__(self, params, lr, weight_decay):\n"
+                       "        super().__init__(params, lr)\n"
+                       "        self.weight_decay = weight_decay\n"
+                       "    def step(self, grads):\n"
+                       "        super().step([g + self.weight_decay * p\n"
+                       "                      for p, g in zip(self.params,"
+                       " grads)])\n"
+                       "class AdamW(AdamL2):\n"
+                       "    def step(self, grads):\n"
+                       "        for p in self.params:\n"
+                       "            p.assign_sub(p * self.weight_decay)\n"
+                       "        AdamKeras.step(self, grads)",
+                       "(AdamL2, AdamW)", "AdamW(params, lr=0.05"),
+    },
+    ("03_sgd", "q3"): {  # the other framework's form
+        "pytorch": ("", "Momentum", "какую форму реализует"),
+        "tensorflow": ("", "MomentumBuffer", "какую форму реализует"),
+    },
     ("04_nonlinearity", "q1"): {
         "any": ("W1, b1 = [[1.0, 1.0], [1.0, 1.0]], [0.0, 0.0]\n"
                 "W2, b2 = [[1.0, -2.0]], [0.0]",  # forgot the -1 bias
@@ -71,6 +220,31 @@ WRONG = {
                 "should_stop", "patience="),
     },
 }
+
+
+#: what a lesson's exercise cells build on (classes and helpers the lesson
+#: defines earlier): these top-level definitions are taken from the notebook
+#: and run before the stub and the solution
+CONTEXT = {"03_sgd": ("Momentum", "MomentumBuffer", "Adam", "AdamKeras",
+                      "f32")}
+
+
+def lesson_context(nb, names):
+    """Source of the top-level ``def``/``class`` statements named ``names``
+    in the code cells of ``nb``, in notebook order."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get("exercise"):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics
+            continue
+        found += [ast.get_source_segment(cell.source, node)
+                  for node in tree.body
+                  if isinstance(node, (ast.ClassDef, ast.FunctionDef))
+                  and node.name in names and not node.decorator_list]
+    return "\n\n\n".join(found)
 
 
 def exercise_cells(path):
@@ -139,8 +313,9 @@ def test_every_exercise_has_task_stub_answer_and_folded_solution(lesson, fw):
 @pytest.mark.parametrize("lesson, fw", CASES)
 def test_stub_solution_and_wrong_answer(lesson, fw):
     module = importlib.import_module(f"utils.{LESSONS[lesson]}")
-    _, cells = exercise_cells(tmpl.NOTEBOOKS / f"{lesson}_{fw}.ipynb")
+    nb, cells = exercise_cells(tmpl.NOTEBOOKS / f"{lesson}_{fw}.ipynb")
     base = namespace(fw)
+    run(lesson_context(nb, CONTEXT.get(lesson, ())), base)
     qs = module.make_exercises(FRAMEWORKS[fw])
     for i, (qid, parts) in enumerate(sorted(cells.items())):
         ns = {**base, qid: qs[i]}
@@ -161,7 +336,7 @@ def test_stub_solution_and_wrong_answer(lesson, fw):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             verdict = qs[i].check(eval(expr, wns))
-        assert verdict is False, out.getvalue()
+        assert not verdict, out.getvalue()
         assert "Неверно" in out.getvalue() and word in out.getvalue(), \
             out.getvalue()
 
@@ -174,15 +349,20 @@ def test_check_never_raises_and_reports_crashes():
                     "подсказка")
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        assert q.check(boom) is False
-        assert q.check(None) is False
-        assert q.check(lambda x: None) is False
-        assert q.check(lambda x: x) is True
+        assert not q.check(boom)
+        assert not q.check(None)
+        assert not q.check(lambda x: None)
+        assert q.check(lambda x: x)
         q.hint()
     text = out.getvalue()
     assert "x = 1" in text and "ZeroDivisionError" in text
     assert text.count(ex.UNSOLVED) == 2 and ex.CORRECT in text
     assert "подсказка" in text
+
+
+def test_verdict_is_a_bool_that_jupyter_does_not_echo():
+    assert bool(ex.Verdict(True)) and not ex.Verdict(False)
+    assert ex.Verdict(False)._ipython_display_() is None
 
 
 def test_to_numpy_takes_tensors_of_both_frameworks():

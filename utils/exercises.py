@@ -143,6 +143,28 @@ def call(fn: Callable, *args, case: str, **kwargs) -> Any:
     return out
 
 
+class Verdict:
+    """What :meth:`Exercise.check` returns: true when the answer is right.
+
+    The verdict is printed by ``check`` itself; in Jupyter the returned object
+    shows nothing more (``_ipython_display_``), so a learner's cell does not end
+    with a stray ``True``/``False``, and a solution cell can still say
+    ``assert q1.check(answer)``.
+    """
+
+    def __init__(self, ok: bool):
+        self.ok = bool(ok)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __repr__(self) -> str:
+        return f"<проверка: {CORRECT if self.ok else 'не пройдена'}>"
+
+    def _ipython_display_(self) -> None:
+        pass  # already printed by check()
+
+
 class Exercise:
     """One exercise: ``check(answer)`` prints a verdict, ``hint()`` a hint.
 
@@ -157,8 +179,9 @@ class Exercise:
         self._hint = hint
         self.adapter = Adapter(framework)
 
-    def check(self, answer: Any) -> bool:
-        """Print «Верно!», what is wrong, or «Пока не решено»; never raise."""
+    def check(self, answer: Any) -> Verdict:
+        """Print «Верно!», what is wrong, or «Пока не решено»; never raise.
+        The returned :class:`Verdict` is true only for a right answer."""
         try:
             if is_stub(answer):
                 raise Unsolved
@@ -166,16 +189,16 @@ class Exercise:
         except Unsolved:
             print(f"{self.title}: {UNSOLVED} — впишите ответ вместо заглушки "
                   f"и запустите ячейку снова. Подсказка: .hint()")
-            return False
+            return Verdict(False)
         except Wrong as wrong:
             print(f"{self.title}: {wrong.message()}")
-            return False
+            return Verdict(False)
         except Exception as err:  # a bug in the answer's shape or type
             print(f"{self.title}: не удалось проверить ответ — "
                   f"{type(err).__name__}: {err}")
-            return False
+            return Verdict(False)
         print(f"{self.title}: {CORRECT}")
-        return True
+        return Verdict(True)
 
     def hint(self) -> None:
         """Print the hint."""

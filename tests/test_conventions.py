@@ -6,6 +6,7 @@ import builtins
 import nbformat
 import pytest
 
+from test_notebooks_structure import parse_code
 from tools import stamp_notebooks as tmpl
 
 LOOPS = ("train_loop", "test_loop")
@@ -16,12 +17,7 @@ NO_HIDDEN_GLOBALS = ["03_sgd", "04_nonlinearity", "05_mlp_notmnist",
 
 def code_trees(path):
     nb = nbformat.read(path, as_version=4)
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        lines = [ln for ln in cell.source.splitlines()
-                 if not ln.lstrip().startswith(("%", "!"))]
-        yield ast.parse("\n".join(lines))
+    return [parse_code(c.source) for c in nb.cells if c.cell_type == "code"]
 
 
 def signature(fn: ast.FunctionDef) -> tuple:
@@ -83,7 +79,7 @@ def signature_names(sigs):
 @pytest.mark.parametrize("fw", ["pytorch", "tensorflow"])
 def test_helpers_read_no_hidden_globals(lesson, fw):
     path = tmpl.NOTEBOOKS / f"{lesson}_{fw}.ipynb"
-    trees = list(code_trees(path))
+    trees = code_trees(path)
     names = set()
     for tree in trees:
         for node in ast.walk(tree):

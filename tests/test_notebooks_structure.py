@@ -7,6 +7,7 @@ import nbformat
 import pytest
 
 from tools import stamp_notebooks as tmpl
+from tools.run_notebooks import WIDGET_VIEW
 
 NOTEBOOKS = tmpl.notebook_paths()
 PAIRS = sorted({p.name.rsplit("_", 1)[0] for p in NOTEBOOKS})
@@ -19,7 +20,6 @@ TQDM_BAR = re.compile(r"\d+%\|")
 BAR_AT_ZERO = re.compile(r"(?<![\d.])0%\|")
 # markers of the test harness that must live in cell metadata, not in code
 HARNESS_COMMENT = re.compile(r"^\s*#\s*(NBVAL_\w+|parity:)", re.M)
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def read(name):
@@ -55,12 +55,17 @@ def parity_cells(nb):
     return found
 
 
+def parse_code(source):
+    """The AST of a code cell, IPython magic and shell lines left out."""
+    lines = [ln for ln in source.splitlines()
+             if not ln.lstrip().startswith(("%", "!"))]
+    return ast.parse("\n".join(lines))
+
+
 def code_checks(source):
     """The assert statements and assert_*() calls in ``source`` (not comments)."""
-    lines = [ln for ln in source.splitlines()
-             if not ln.lstrip().startswith(("%", "!"))]  # IPython magics
     found = []
-    for node in ast.walk(ast.parse("\n".join(lines))):
+    for node in ast.walk(parse_code(source)):
         if isinstance(node, ast.Assert):
             found.append(node)
         elif isinstance(node, ast.Call):

@@ -45,6 +45,9 @@ tqdm.auto.tqdm = tqdm.std.tqdm
 tqdm.auto.trange = tqdm.std.trange
 """
 
+#: the output a Jupyter widget (a tqdm bar in JupyterLab) leaves in a notebook
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
 # text up to a carriage return that is followed by more text on the same line
 _OVERWRITTEN = re.compile(r"[^\n]*\r(?=[^\n])")
 
@@ -69,7 +72,7 @@ def clean_outputs(nb) -> None:
                 merged[-1].text += out.text
                 continue
             if "data" in out:
-                out.data.pop("application/vnd.jupyter.widget-view+json", None)
+                out.data.pop(WIDGET_VIEW, None)
                 if not out.data:
                     continue
             merged.append(out)

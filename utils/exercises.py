@@ -62,6 +62,11 @@ def show(value: Any) -> str:
                            max_line_width=70, threshold=20)
 
 
+def short(value: Any, digits: int = 3) -> str:
+    """An input of a failing case as a rounded list: ``[0.886, 0.023]``."""
+    return str(np.round(np.asarray(value), digits).tolist())
+
+
 def to_numpy(value: Any) -> np.ndarray:
     """NumPy array (float64 if numeric) from a number, a list, an array, a
     PyTorch tensor (also on a GPU or with ``requires_grad``) or a TensorFlow

@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Exercise, Wrong, call, expect_close, to_numpy
-
-
-def _fmt(a) -> str:
-    return str(np.round(np.asarray(a), 3).tolist())
+from .exercises import Exercise, Wrong, call, expect_close, short, to_numpy
 
 
 def _pairwise(fn, adapter) -> None:
@@ -20,7 +16,7 @@ def _pairwise(fn, adapter) -> None:
         got = call(fn, adapter.tensor(P), adapter.tensor(C),
                    case=f"P формы ({n}, 2), C формы ({k}, 2)")
         expected = ((P[:, None, :] - C[None, :, :]) ** 2).sum(axis=-1)
-        values = f", P = {_fmt(P)}, C = {_fmt(C)}" if n * k <= 6 else ""
+        values = f", P = {short(P)}, C = {short(C)}" if n * k <= 6 else ""
         expect_close(got, expected,
                      f"pairwise_sq_dists(P, C) для P формы ({n}, 2) и C "
                      f"формы ({k}, 2){values}")
@@ -53,16 +49,16 @@ def _central_diff(fn, adapter) -> None:
                        case=f"{name}, h = {h}")
             expect_close(got, central_diff_reference(f_np, x, h),
                          f"central_diff(f, x, h={h}) для {name}, "
-                         f"x = {_fmt(x)}", rtol=1e-7, atol=1e-9)
+                         f"x = {short(x)}", rtol=1e-7, atol=1e-9)
 
 
 def _sigmoid_grad(fn, adapter) -> None:
     rng = np.random.default_rng(3)
     for xs in (np.linspace(-6.0, 6.0, 5), rng.uniform(-6, 6, size=7)):
-        got = call(fn, adapter.tensor(xs), case=f"xs = {_fmt(xs)}")
+        got = call(fn, adapter.tensor(xs), case=f"xs = {short(xs)}")
         s = 1 / (1 + np.exp(-xs))
         expect_close(got, s * (1 - s), f"sigmoid_grad(xs) для xs = "
-                                       f"{_fmt(xs)}", rtol=1e-6, atol=1e-9)
+                                       f"{short(xs)}", rtol=1e-6, atol=1e-9)
 
 
 _SECOND = [  # (name, function of a tensor by operators only, f'' in NumPy)

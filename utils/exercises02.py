@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Exercise, Wrong, call, expect_close
-
-
-def _fmt(a) -> str:
-    return str(np.round(np.asarray(a), 3).tolist())
+from .exercises import Exercise, Wrong, call, expect_close, short
 
 
 def _pair(got, what: str):
@@ -25,7 +21,7 @@ def _momentum(fn, adapter) -> None:
     for lr, mu in ((0.02, 0.9), (0.1, 0.5), (0.3, 0.0)):
         theta, v, grad = (rng.normal(size=2) for _ in range(3))
         case = (f"momentum_step(theta, v, grad, lr={lr}, mu={mu}) при "
-                f"theta = {_fmt(theta)}, v = {_fmt(v)}, grad = {_fmt(grad)}")
+                f"theta = {short(theta)}, v = {short(v)}, grad = {short(grad)}")
         got = call(fn, adapter.tensor(theta), adapter.tensor(v),
                    adapter.tensor(grad), lr, mu, case=case)
         new_theta, new_v = _pair(got, "(theta, v) после шага")
@@ -56,7 +52,7 @@ def _final_losses(fn, adapter) -> None:
                               ((1.0, -1.0), 5)):
         case = (f"final_losses(x, y, etas={etas.tolist()}, "
                 f"theta0={theta0}, num_steps={num_steps}) при "
-                f"x = {_fmt(x)}, y = {_fmt(y)}")
+                f"x = {short(x)}, y = {short(y)}")
         got = call(fn, adapter.tensor(x), adapter.tensor(y),
                    adapter.tensor(etas), theta0, num_steps, case=case)
         expect_close(got, final_losses_reference(x, y, etas, theta0,

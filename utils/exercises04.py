@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Exercise, Wrong, call, expect_close, to_numpy
+from .exercises import Exercise, Wrong, call, expect_close, short, to_numpy
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])
@@ -49,7 +49,7 @@ def _product_feature(fn, adapter) -> None:
         got = call(fn, adapter.tensor(X), case=f"X формы ({n}, 2)")
         expected = np.column_stack([X, X[:, 0] * X[:, 1]])
         expect_close(got, expected,
-                     f"add_product_feature(X) для X = {np.round(X, 3).tolist()}")
+                     f"add_product_feature(X) для X = {short(X)}")
 
 
 def make_exercises(framework: str):

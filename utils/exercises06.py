@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .exercises import Exercise, Wrong, call, expect_close, to_numpy
+from .exercises import Exercise, Wrong, call, expect_close, short, to_numpy
 
 
 def huber_reference(pred, y, delta=1.0) -> float:
@@ -27,8 +27,8 @@ def _huber(fn, adapter) -> None:
                    case=f"delta = {delta}")
         expect_close(got, huber_reference(pred, y, delta),
                      f"huber(pred, y, delta={delta}) при pred = "
-                     f"{np.round(pred, 2).tolist()}, y = "
-                     f"{np.round(y, 2).tolist()}")
+                     f"{short(pred, 2)}, y = "
+                     f"{short(y, 2)}")
 
 
 def _band(fn, adapter) -> None:
@@ -59,10 +59,10 @@ def _should_stop(fn, adapter) -> None:
                int(rng.integers(1, 5))) for _ in range(40)]
     for losses, patience in cases:
         got = call(fn, list(losses), patience,
-                   case=f"val_losses = {np.round(losses, 2).tolist()}")
+                   case=f"val_losses = {short(losses, 2)}")
         want = stop_reference(losses, patience)
         if to_numpy(got).shape != () or bool(got) != want:
-            raise Wrong(f"should_stop({np.round(losses, 2).tolist()}, "
+            raise Wrong(f"should_stop({short(losses, 2)}, "
                         f"patience={patience})", want, got)
 
 

@@ -17,6 +17,8 @@ can show:
   in JupyterLab or Colab still gets live widget bars;
 * no widget state and no per-cell timing metadata are stored (timings of
   earlier runs are dropped too);
+* PyTorch computes on one CPU thread (``OMP_NUM_THREADS=1`` unless set), so
+  a re-run prints the same digits as the committed outputs;
 * ``metadata.nn_basics.provenance`` records what produced the outputs
   (:mod:`tools.provenance`); a test compares it with the current code.
 """
@@ -100,6 +102,10 @@ def run(path: Path, timeout: int = 3600) -> float:
 
 def main(argv: list[str]) -> int:
     os.environ["NN_BASICS_FAST"] = "0"
+    # One CPU thread for PyTorch's kernels: multi-threaded reductions change the
+    # last digits of lesson 05's training, and the prose quotes those numbers.
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     paths = [Path(p) for p in argv] or sorted((ROOT / "notebooks").glob("*.ipynb"))
     failed, times = [], {}

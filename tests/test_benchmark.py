@@ -66,3 +66,14 @@ def test_table_ratio_is_relative_to_the_popular_pipeline():
                "tensorflow": {"accuracy": 0.941, "time": 25.0}}
     text = bench.table(results)
     assert "88.00%" in text and " 0.20" in text and " 0.25" in text
+
+
+def test_targets_name_what_is_missed():
+    ok = {"popular": {"accuracy": 0.88, "time": 100.0},
+          "pytorch": {"accuracy": 0.94, "time": 25.0},
+          "tensorflow": {"accuracy": 0.95, "time": 10.0}}
+    assert bench.missed_targets(ok) == []
+    low = ok | {"pytorch": {"accuracy": 0.939, "time": 25.1}}
+    missed = bench.missed_targets(low)
+    assert len(missed) == 2 and all("PyTorch" in m for m in missed)
+    assert "точность ниже 94 %" in missed[0]

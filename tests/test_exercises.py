@@ -14,6 +14,7 @@ import importlib
 import io
 import math
 import re
+import warnings
 
 import nbformat
 import numpy as np
@@ -22,11 +23,11 @@ import pytest
 from tools import stamp_notebooks as tmpl
 from utils import exercises as ex
 
-#: lessons whose exercises are self-checking (the others still have
-#: open solutions; see the issue on exercises)
+#: lessons whose exercises are self-checking (all six)
 LESSONS = {"01_tensors": "exercises01", "02_gradient_descent": "exercises02",
            "03_sgd": "exercises03",
-           "04_nonlinearity": "exercises04", "06_regression": "exercises06"}
+           "04_nonlinearity": "exercises04", "05_mlp_notmnist": "exercises05",
+           "06_regression": "exercises06"}
 FRAMEWORKS = {"pytorch": "torch", "tensorflow": "tensorflow"}
 
 # plausible mistakes, per exercise and track: (code that defines the
@@ -194,6 +195,25 @@ WRONG = {
         "tensorflow": ("def add_product_feature(X):\n"
                        "    return tf.concat([X, X[:, :1] + X[:, 1:]], axis=1)",
                        "add_product_feature", "для X ="),
+    },
+    ("05_mlp_notmnist", "q1"): {  # the biases forgotten
+        "any": ("def count_params(hidden):\n"
+                "    sizes = [28 * 28, *hidden, 10]\n"
+                "    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))\n"
+                "small_hidden = (256, 128)",
+                "(count_params, small_hidden)", "count_params((512, 256))"),
+    },
+    ("05_mlp_notmnist", "q2"): {  # right for the lesson's ×4 grid only
+        "any": ("def gain_per_doubling(widths, accs):\n"
+                "    return np.diff(accs) / 2",
+                "gain_per_doubling", "gain_per_doubling([1, 2, 4, 8]"),
+    },
+    ("05_mlp_notmnist", "q3"): {  # rows and columns swapped
+        "any": ("def precision_recall_from_confusion(C):\n"
+                "    hits = np.diag(C)\n"
+                "    return hits / C.sum(axis=1), hits / C.sum(axis=0)",
+                "precision_recall_from_confusion",
+                "precision для C = [[5, 1, 0]"),
     },
     ("06_regression", "q1"): {
         "pytorch": ("def huber(pred, y, delta=1.0):\n"
@@ -363,6 +383,25 @@ def test_check_never_raises_and_reports_crashes():
 def test_verdict_is_a_bool_that_jupyter_does_not_echo():
     assert bool(ex.Verdict(True)) and not ex.Verdict(False)
     assert ex.Verdict(False)._ipython_display_() is None
+
+
+def test_precision_recall_names_the_zero_division_convention():
+    """Lesson 05, q3: 0/0 is 0, as scikit-learn's ``zero_division=0``; a
+    nan is rejected with the convention named, and without a warning."""
+    from utils.exercises05 import make_exercises, precision_recall_reference
+    precision, recall = precision_recall_reference([[2, 0], [1, 0]])
+    np.testing.assert_array_equal(precision, [2 / 3, 0.0])
+    np.testing.assert_array_equal(recall, [1.0, 0.0])
+
+    def naive(C):
+        hits = np.diag(C)
+        return hits / C.sum(axis=0), hits / C.sum(axis=1)
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not make_exercises("torch")[2].check(naive)
+    assert "0/0" in out.getvalue() and "nan" in out.getvalue(), out.getvalue()
 
 
 def test_to_numpy_takes_tensors_of_both_frameworks():

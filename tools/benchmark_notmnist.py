@@ -32,7 +32,9 @@ loading or evaluation.  ``--threads N`` pins every worker to N CPU threads
 (default 1: fair and steadier on a shared machine; 0 keeps each library's
 default).  The table shows test accuracy, training time and the ratio of
 that time to the popular pipeline's.  The exit status is 1 when a final
-model is below 93.0 % test accuracy (not checked with ``--quick``).
+model misses the lesson's targets (issue 13): below 94 % test accuracy or
+trained longer than a quarter of the popular pipeline's time (not checked
+with ``--quick``).
 """
 from __future__ import annotations
 
@@ -56,7 +58,8 @@ ROWS = {  # worker name -> row label
     "pytorch": "итоговая модель, PyTorch",
     "tensorflow": "итоговая модель, TensorFlow/Keras",
 }
-ACCURACY_BAR = 0.930
+ACCURACY_BAR = 0.940
+TIME_SHARE_BAR = 0.25
 POPULAR_ITERS = 2000
 
 
@@ -189,6 +192,18 @@ def table(results: dict) -> str:
     return "\n".join(out)
 
 
+def missed_targets(results: dict) -> list[str]:
+    """The final models' targets that ``results`` miss, in words."""
+    base = results["popular"]["time"]
+    finals = ("pytorch", "tensorflow")
+    missed = [f"{ROWS[n]}: точность ниже {100 * ACCURACY_BAR:.0f} %"
+              for n in finals if results[n]["accuracy"] < ACCURACY_BAR]
+    missed += [f"{ROWS[n]}: обучение дольше {TIME_SHARE_BAR:g} времени "
+               "конвейера" for n in finals
+               if results[n]["time"] > TIME_SHARE_BAR * base]
+    return missed
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--threads", type=int, default=1,
@@ -213,12 +228,12 @@ def main(argv=None) -> int:
           f"потоков на модель: {args.threads or 'по умолчанию'}; "
           f"конвейер: {args.popular_iters} итераций")
     print(table(results))
-    low = [ROWS[n] for n in ("pytorch", "tensorflow")
-           if results[n]["accuracy"] < ACCURACY_BAR]
-    if low and not args.quick:
-        print(f"ниже {100 * ACCURACY_BAR:.0f} %: " + "; ".join(low))
-        return 1
-    return 0
+    if args.quick:
+        return 0
+    missed = missed_targets(results)
+    for line in missed:
+        print("не достигнуто — " + line)
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":

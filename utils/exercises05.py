@@ -18,6 +18,11 @@ N_IN, N_OUT = 28 * 28, 10
 BASE_HIDDEN = (512, 256)
 
 
+def _n(number: int) -> str:
+    """``number`` with a space between thousands, as Russian text writes."""
+    return f"{number:,}".replace(",", " ")
+
+
 def count_params_reference(hidden) -> int:
     """Weights and biases of an MLP 784 → ``hidden`` → 10 (no batch norm)."""
     sizes = [N_IN, *hidden, N_OUT]
@@ -54,16 +59,16 @@ def _smaller_net(answer, adapter) -> None:
                      f"{' → '.join(map(str, (N_IN, *hidden, N_OUT)))}",
                      rtol=0, atol=0)
     if small_hidden is None or small_hidden is Ellipsis:
-        raise Wrong("small_hidden не задан",
-                    why="count_params уже считает верно; осталось выбрать "
+        raise Wrong("count_params верна, но small_hidden не задан",
+                    why="Осталось выбрать "
                         "размеры скрытых слоёв.")
     sizes = _hidden_sizes(small_hidden)
     n_small = count_params_reference(sizes)
     n_base = count_params_reference(BASE_HIDDEN)
     if 2 * n_small > n_base:
-        raise Wrong(f"у сети {list(sizes)} {n_small:,} параметров",
+        raise Wrong(f"у сети {list(sizes)} — {_n(n_small)} параметров",
                     why=f"Это больше половины базы {list(BASE_HIDDEN)} "
-                        f"({n_base:,} / 2 = {n_base // 2:,}). Сузьте "
+                        f"({_n(n_base)} / 2 = {_n(n_base // 2)}). Сузьте "
                         f"прежде всего первый слой: в нём 784 входа.")
 
 

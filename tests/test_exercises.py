@@ -20,6 +20,7 @@ import nbformat
 import numpy as np
 import pytest
 
+from test_notebooks_structure import parse_code
 from tools import stamp_notebooks as tmpl
 from utils import exercises as ex
 
@@ -29,6 +30,18 @@ LESSONS = {"01_tensors": "exercises01", "02_gradient_descent": "exercises02",
            "04_nonlinearity": "exercises04", "05_mlp_notmnist": "exercises05",
            "06_regression": "exercises06"}
 FRAMEWORKS = {"pytorch": "torch", "tensorflow": "tensorflow"}
+
+def adam_l2(base: str) -> str:
+    """Lesson 03, q2: the (right) L2 variant of the learner's Adam class
+    ``base``, the same in both tracks; the wrong AdamW below builds on it."""
+    return (f"class AdamL2({base}):\n"
+            "    def __init__(self, params, lr, weight_decay):\n"
+            "        super().__init__(params, lr)\n"
+            "        self.weight_decay = weight_decay\n"
+            "    def step(self, grads):\n"
+            "        super().step([g + self.weight_decay * p\n"
+            "                      for p, g in zip(self.params, grads)])\n")
+
 
 # plausible mistakes, per exercise and track: (code that defines the
 # answer, the expression checked, a word the verdict must contain)
@@ -145,14 +158,7 @@ WRONG = {
                        "Nesterov", "после шага 1"),
     },
     ("03_sgd", "q2"): {  # AdamW decays by λθ, forgetting the factor η
-        "pytorch": ("class AdamL2(Adam):\n"
-                    "    def __init__(self, params, lr, weight_decay):\n"
-                    "        super().__init__(params, lr)\n"
-                    "        self.weight_decay = weight_decay\n"
-                    "    def step(self, grads):\n"
-                    "        super().step([g + self.weight_decay * p\n"
-                    "                      for p, g in zip(self.params,"
-                    " grads)])\n"
+        "pytorch": (adam_l2("Adam") +
                     "class AdamW(AdamL2):\n"
                     "    @torch.no_grad()\n"
                     "    def step(self, grads):\n"
@@ -160,14 +166,7 @@ WRONG = {
                     "            p -= self.weight_decay * p\n"
                     "        Adam.step(self, grads)",
                     "(AdamL2, AdamW)", "AdamW(params, lr=0.05"),
-        "tensorflow": ("class AdamL2(AdamKeras):\n"
-                       "    def __init__(self, params, lr, weight_decay):\n"
-                       "        super().__init__(params, lr)\n"
-                       "        self.weight_decay = weight_decay\n"
-                       "    def step(self, grads):\n"
-                       "        super().step([g + self.weight_decay * p\n"
-                       "                      for p, g in zip(self.params,"
-                       " grads)])\n"
+        "tensorflow": (adam_l2("AdamKeras") +
                        "class AdamW(AdamL2):\n"
                        "    def step(self, grads):\n"
                        "        for p in self.params:\n"
@@ -256,12 +255,8 @@ def lesson_context(nb, names):
     for cell in nb.cells:
         if cell.cell_type != "code" or cell.metadata.get("exercise"):
             continue
-        try:
-            tree = ast.parse(cell.source)
-        except SyntaxError:  # IPython magics
-            continue
-        found += [ast.get_source_segment(cell.source, node)
-                  for node in tree.body
+        found += [ast.unparse(node)
+                  for node in parse_code(cell.source).body
                   if isinstance(node, (ast.ClassDef, ast.FunctionDef))
                   and node.name in names and not node.decorator_list]
     return "\n\n\n".join(found)
